@@ -54,7 +54,7 @@ public static class CostModes
         }
 
         throw new ArgumentException(
-            $"'{name}' is not a cost mode; use one of {string.Join(", ", All.Select(Name))}.", nameof(name));
+            $"'{name}' is not a cost mode; use one of {string.Join(", ", All.Select(Name))}.");
     }
 
     /// <summary>Whether the mode freezes every parameter but the head.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FineTuning.Inspection;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -47,13 +48,14 @@ public sealed class CostTrainer : IDisposable
                 ?? throw new ArgumentException($"Top-level module '{c.name}' is not a tensor-to-tensor module.")))
             .ToList();
 
+        // The library's freeze: frozen BatchNorm layers stay in eval mode even after model.train().
         if (CostModes.FreezesBackbone(mode))
         {
-            ProbeFreezing.FreezeAllBut(model, options.HeadName);
+            Freezer.FreezeAllBut(model, options.HeadName);
         }
         else
         {
-            ProbeFreezing.UnfreezeAll(model);
+            Freezer.UnfreezeAll(model);
         }
 
         var optimized = mode == CostMode.Unfrozen ? model.parameters() : Head.parameters();
@@ -83,17 +85,10 @@ public sealed class CostTrainer : IDisposable
     public optim.Optimizer Optimizer => _optimizer;
 
     /// <summary>
-    /// Puts the model in training mode; in the frozen modes the frozen BatchNorm layers go back to eval mode, so
-    /// their running statistics stay as they were.
+    /// Puts the model in training mode. In the frozen modes <see cref="Freezer"/> keeps the frozen BatchNorm layers
+    /// in eval mode, so their running statistics stay as they were.
     /// </summary>
-    public void Train()
-    {
-        _model.train();
-        if (CostModes.FreezesBackbone(Mode))
-        {
-            ProbeFreezing.KeepFrozenBatchNormInEval(_model);
-        }
-    }
+    public void Train() => _model.train();
 
     /// <summary>
     /// The mode's forward pass: the model's own forward, or in <see cref="CostMode.FrozenNoGrad"/> the backbone

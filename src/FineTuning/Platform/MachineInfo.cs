@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
+using System.Text.Json.Serialization;
 using TorchSharp;
 
 namespace FineTuning.Platform;
@@ -24,8 +25,8 @@ public sealed record MachineInfo(
     string Device,
     string OperatingSystem,
     string Runtime,
-    string TorchSharpVersion,
-    string LibTorchVersion,
+    [property: JsonPropertyName("torchsharp_version")] string TorchSharpVersion,
+    [property: JsonPropertyName("libtorch_version")] string LibTorchVersion,
     long MemoryBytes)
 {
     /// <summary>Describes this machine, for measurements made on <paramref name="device"/>.</summary>
