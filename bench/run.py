@@ -21,7 +21,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "bench", "out")
-CLI = os.path.join(OUT, "cli", "finetune")
+CLI = os.path.join(OUT, "cli", "finetune")  # replaced by --cli
 MODES = ["frozen", "unfrozen", "head-only-optimizer", "frozen-no-grad"]
 
 
@@ -32,7 +32,7 @@ def log(message):
 def run_torchsharp(mode, args, threads):
     with tempfile.TemporaryDirectory() as folder:
         report_file = os.path.join(folder, "costs.json")
-        command = [CLI, "costs", "--model", "resnet18", "--random-weights", "--modes", mode,
+        command = [args.cli, "costs", "--model", "resnet18", "--random-weights", "--modes", mode,
                    "--classes", str(args.classes), "--batch", str(args.batch), "--size", str(args.size),
                    "--steps", str(args.steps), "--threads", str(threads), "--device", "cpu",
                    "--json", report_file]
@@ -61,6 +61,7 @@ def main():
     parser.add_argument("--classes", type=int, default=120)
     parser.add_argument("--threads", default="2,1", help="comma-separated thread counts set in both")
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--cli", default=CLI, help="the finetune executable (default: the Release build it makes)")
     parser.add_argument("--output", default=os.path.join(ROOT, "bench", "RESULTS.md"))
     args = parser.parse_args()
     threads_list = [int(t) for t in args.threads.split(",")]
@@ -113,7 +114,7 @@ def write_markdown(args, threads_list, results, load_before, load_after, started
         f"- Processor: {machine['processor']}, {machine['cores']} cores; {machine['operating_system']}; "
         f"{platform.python_implementation()} {platform.python_version()}",
         f"- TorchSharp {machine['torchsharp_version']} with libtorch {machine['libtorch_version']} "
-        f"({machine['runtime']}); `finetune` built in Release",
+        f"({machine['runtime']}); `finetune` from {os.path.relpath(args.cli, ROOT)}",
         f"- PyTorch {any_py['torch_version']}, torchvision {any_py['torchvision_version']} (Debian python3-torch, "
         f"oneDNN available: {any_py['mkldnn_enabled']}, generic reference BLAS)",
         f"- Default intra-op threads: TorchSharp {machine['torch_threads'] if threads_list[0] == 0 else 'see note'}"
