@@ -56,7 +56,7 @@ public sealed class DataLoader : IEnumerable<Batch>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    /// <summary>The sample order of an epoch: shuffled from seed and epoch, or the given order without shuffling.</summary>
+    /// <summary>The sample order of an epoch: shuffled from seed and epoch, or as given without shuffling.</summary>
     public int[] OrderOf(int epoch)
     {
         var order = Enumerable.Range(0, _samples.Count).ToArray();

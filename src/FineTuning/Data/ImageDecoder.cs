@@ -45,12 +45,12 @@ public static class ImageDecoder
     /// </summary>
     /// <param name="path">The image file.</param>
     /// <param name="bitmap">The decoded image, when the result is true.</param>
-    /// <param name="error">Why the file could not be decoded, when the result is false (for example "is empty").</param>
+    /// <param name="error">Why the file could not be decoded, when the result is false (e.g. "is empty").</param>
     /// <param name="minShorterSide">
     /// When positive, JPEG files may be decoded at 1/2, 1/4 or 1/8 of their size as long as the shorter side stays at
     /// least this many pixels: much faster for large photos that are resized down anyway. 0 decodes at full size.
     /// </param>
-    /// <returns>False for a missing, empty, unsupported, truncated or corrupt file; it never throws for bad input.</returns>
+    /// <returns>False for a missing, empty, unsupported, truncated or corrupt file; no throw for bad input.</returns>
     public static bool TryDecode(
         string path,
         [NotNullWhen(true)] out SKBitmap? bitmap,
@@ -107,7 +107,7 @@ public static class ImageDecoder
         }
     }
 
-    /// <summary>Decodes <paramref name="path"/> or throws an <see cref="ImageDecodeException"/> naming the file.</summary>
+    /// <summary>Decodes <paramref name="path"/>, or throws an <see cref="ImageDecodeException"/> naming it.</summary>
     public static SKBitmap Decode(string path, int minShorterSide = 0) =>
         TryDecode(path, out var bitmap, out var error, minShorterSide)
             ? bitmap

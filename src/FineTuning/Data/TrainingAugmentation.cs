@@ -22,13 +22,13 @@ public sealed record TrainingAugmentation
     /// <summary>Mirror left-right with probability one half.</summary>
     public bool HorizontalFlip { get; init; } = true;
 
-    /// <summary>Brightness jitter: pixel values are multiplied by a factor drawn from [1 - b, 1 + b]; 0 is off.</summary>
+    /// <summary>Brightness jitter: values are multiplied by a factor from [1 - b, 1 + b]; 0 is off.</summary>
     public double Brightness { get; init; }
 
     /// <summary>Contrast jitter: blends with the image's mean gray by a factor from [1 - c, 1 + c]; 0 is off.</summary>
     public double Contrast { get; init; }
 
-    /// <summary>Saturation jitter: blends each pixel with its gray value by a factor from [1 - s, 1 + s]; 0 is off.</summary>
+    /// <summary>Saturation jitter: blends each pixel with its gray by a factor from [1 - s, 1 + s]; 0 is off.</summary>
     public double Saturation { get; init; }
 
     /// <summary>torchvision's standard training augmentation (random resized crop and flip, no jitter).</summary>

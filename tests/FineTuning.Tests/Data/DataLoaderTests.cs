@@ -74,7 +74,8 @@ public sealed class DataLoaderTests : IDisposable
     public void Enumerating_twice_runs_consecutive_epochs()
     {
         var samples = WriteSamples(6);
-        var loader = new DataLoader(samples, ImageTransform.ForEvaluation(Tiny), new() { BatchSize = 6, Shuffle = true });
+        var options = new DataLoaderOptions { BatchSize = 6, Shuffle = true };
+        var loader = new DataLoader(samples, ImageTransform.ForEvaluation(Tiny), options);
 
         var first = Flatten(loader).Paths;
         var second = Flatten(loader).Paths;
