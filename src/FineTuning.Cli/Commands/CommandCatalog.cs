@@ -9,6 +9,6 @@ internal static class CommandCatalog
     {
         // One line per command; each command lives in its own file in this folder.
         yield return DownloadCommand.Create();
-        yield break;
+        yield return CostsCommand.Create();
     }
 }
