@@ -8,6 +8,7 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         // One line per command; each command lives in its own file in this folder.
-        yield break;
+        yield return TrainCommand.Create();
+        yield return EvaluateCommand.Create();
     }
 }

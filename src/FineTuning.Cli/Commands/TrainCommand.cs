@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using FineTuning.Data;
 using FineTuning.Models;
-using FineTuning.Platform;
 using FineTuning.Training;
 using Spectre.Console;
 
