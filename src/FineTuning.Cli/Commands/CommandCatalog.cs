@@ -8,6 +8,8 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         // One line per command; each command lives in its own file in this folder.
+        yield return DownloadCommand.Create();
+        yield return CostsCommand.Create();
         yield return TrainCommand.Create();
         yield return EvaluateCommand.Create();
     }

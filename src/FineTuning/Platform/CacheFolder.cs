@@ -29,27 +29,38 @@ public static class CacheFolder
     /// <param name="fileName">A bare file name such as <c>resnet18-f37072fd.pth</c>.</param>
     public static string FileIn(string fileName) => System.IO.Path.Combine(Ensure(), fileName);
 
-    private static string Resolve()
+    /// <summary>
+    /// The rule behind <see cref="Path"/>, with its inputs passed in (so it can be checked without changing the
+    /// process's environment).
+    /// </summary>
+    /// <param name="finetuneCache">The value of <c>FINETUNE_CACHE</c>, or null.</param>
+    /// <param name="xdgCacheHome">The value of <c>XDG_CACHE_HOME</c>, or null.</param>
+    /// <param name="home">The user's home folder, or null or empty when there is none.</param>
+    /// <param name="localApplicationData">The fallback without a home folder (Windows' LocalApplicationData).</param>
+    public static string ResolveFrom(
+        string? finetuneCache, string? xdgCacheHome, string? home, string localApplicationData)
     {
-        var overridden = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (!string.IsNullOrWhiteSpace(overridden))
+        if (!string.IsNullOrWhiteSpace(finetuneCache))
         {
-            return System.IO.Path.GetFullPath(overridden);
+            return System.IO.Path.GetFullPath(finetuneCache);
         }
 
-        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        if (!string.IsNullOrWhiteSpace(xdg))
+        if (!string.IsNullOrWhiteSpace(xdgCacheHome))
         {
-            return System.IO.Path.Combine(System.IO.Path.GetFullPath(xdg), "finetune");
+            return System.IO.Path.Combine(System.IO.Path.GetFullPath(xdgCacheHome), "finetune");
         }
 
-        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         if (!string.IsNullOrEmpty(home))
         {
             return System.IO.Path.Combine(home, ".cache", "finetune");
         }
 
-        return System.IO.Path.Combine(
-            Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "finetune");
+        return System.IO.Path.Combine(localApplicationData, "finetune");
     }
+
+    private static string Resolve() => ResolveFrom(
+        Environment.GetEnvironmentVariable(EnvironmentVariable),
+        Environment.GetEnvironmentVariable("XDG_CACHE_HOME"),
+        Environment.GetFolderPath(Environment.SpecialFolder.UserProfile),
+        Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData));
 }
