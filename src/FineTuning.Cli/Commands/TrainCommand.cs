@@ -124,6 +124,11 @@ internal static class TrainCommand
                       "them; needs --freeze backbone, turns augmentation off.",
     };
 
+    private static readonly Option<DirectoryInfo?> FeatureCacheOption = new("--feature-cache")
+    {
+        Description = "Folder of the feature cache (default: features/ in the finetune cache folder).",
+    };
+
     private static readonly Option<string> AugmentOption = new("--augment")
     {
         Description = "Training augmentation without --cache-features: none, mild (crops of 35-100 %, slight " +
@@ -137,7 +142,8 @@ internal static class TrainCommand
         {
             DataOption, ModelOption, WeightsOption, FreezeOption, EpochsOption, UnfreezeOption, FineTuneEpochsOption,
             BatchOption, LrOption, OptimizerOption, ScheduleOption, PatienceOption, ValSplitOption, SeedOption,
-            DeviceOption, OutOption, ResumeOption, ImageSizeOption, CacheFeaturesOption, AugmentOption,
+            DeviceOption, OutOption, ResumeOption, ImageSizeOption, CacheFeaturesOption, FeatureCacheOption,
+            AugmentOption,
         };
         command.SetAction((parse, token) => Task.FromResult(Run(parse, token)));
         return command;
@@ -171,6 +177,7 @@ internal static class TrainCommand
                 ImageSize = parse.GetValue(ImageSizeOption),
                 CacheFeatures = parse.GetValue(CacheFeaturesOption),
                 Augmentation = ParseAugmentation(parse.GetValue(AugmentOption)!),
+                FeatureCacheDir = parse.GetValue(FeatureCacheOption)?.FullName,
             };
 
             var result = TrainingConsole.WithProgress(console, "train", (progress, messages) =>
