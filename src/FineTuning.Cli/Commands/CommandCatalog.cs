@@ -8,6 +8,8 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         // One line per command; each command lives in its own file in this folder.
-        yield break;
+        yield return InspectCommand.Create();
+        yield return PredictCommand.Create();
+        yield return WeightsCommand.Create();
     }
 }
