@@ -11,5 +11,7 @@ internal static class CommandCatalog
         yield return InspectCommand.Create();
         yield return PredictCommand.Create();
         yield return WeightsCommand.Create();
+        yield return DownloadCommand.Create();
+        yield return CostsCommand.Create();
     }
 }

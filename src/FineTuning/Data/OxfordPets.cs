@@ -7,7 +7,7 @@ namespace FineTuning.Data;
 /// </summary>
 public static class OxfordPets
 {
-    /// <summary>Where <c>finetune download oxford-pets</c> fetches the images (a tar.gz file of about 750 MB).</summary>
+    /// <summary>Where <c>finetune download oxford-pets</c> fetches the images (a tar.gz of about 750 MB).</summary>
     public const string ImagesUrl = "https://www.robots.ox.ac.uk/~vgg/data/pets/data/images.tar.gz";
 
     /// <summary>The 25 dog breeds of the data set, as class names.</summary>
