@@ -27,8 +27,10 @@ public partial class NotebookExecutionTests(ITestOutputHelper output)
     public async Task Notebook_runs_top_to_bottom(string notebook)
     {
         QuickMode.Enable();
+        LocalPackage.Install();
 
-        var run = await NotebookRunner.RunAsync(Path.Combine(Repository.Notebooks, notebook), TimeSpan.FromMinutes(10));
+        var run = await NotebookRunner.RunAsync(
+            Path.Combine(Repository.Notebooks, notebook), TimeSpan.FromMinutes(10), LocalPackage.SourceDirective);
 
         foreach (var cell in run.Cells)
         {
@@ -36,6 +38,7 @@ public partial class NotebookExecutionTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"{notebook}: {run.Elapsed.TotalSeconds:F1} s in all");
+        SaveOutputs(notebook, run);
         Assert.True(run.Failure is null, run.Failure);
         CheckKeyOutputs(notebook, PlainText(run.AllOutput));
     }
@@ -44,6 +47,16 @@ public partial class NotebookExecutionTests(ITestOutputHelper output)
     public void There_are_notebooks_to_run()
     {
         Assert.NotEmpty(Repository.NotebookFiles());
+    }
+
+    // Every cell's outputs as text, in artifacts/notebook-runs (git-ignored), to read what a run showed.
+    private static void SaveOutputs(string notebook, NotebookRun run)
+    {
+        var folder = Path.Combine(Repository.Root, "artifacts", "notebook-runs");
+        Directory.CreateDirectory(folder);
+        var text = string.Join("\n", run.Cells.Select(c =>
+            $"===== cell {c.Number} ({c.Elapsed.TotalSeconds:F1} s)\n{string.Join("\n", c.Outputs)}"));
+        File.WriteAllText(Path.Combine(folder, Path.ChangeExtension(notebook, ".txt")), text + "\n" + run.Failure);
     }
 
     private static void CheckKeyOutputs(string notebook, string text)

@@ -26,7 +26,10 @@ public static class NotebookRunner
 {
     private static readonly SemaphoreSlim OneAtATime = new(1, 1);
 
-    public static async Task<NotebookRun> RunAsync(string notebookPath, TimeSpan timeout)
+    /// <param name="notebookPath">The .ipynb file.</param>
+    /// <param name="timeout">A limit for the whole notebook.</param>
+    /// <param name="prelude">Code submitted before the first cell (not counted as a cell), e.g. a package source.</param>
+    public static async Task<NotebookRun> RunAsync(string notebookPath, TimeSpan timeout, string? prelude = null)
     {
         var path = Path.GetFullPath(notebookPath);
         var document = await InteractiveDocument.LoadAsync(new FileInfo(path));
@@ -40,6 +43,16 @@ public static class NotebookRunner
             Environment.CurrentDirectory = Path.GetDirectoryName(path)!;
             using var kernel = CreateKernel();
             using var cancellation = new CancellationTokenSource(timeout);
+
+            if (prelude is not null)
+            {
+                var setup = await kernel.SendAsync(new SubmitCode(prelude, "csharp"), cancellation.Token);
+                var failed = setup.Events.OfType<CommandFailed>().FirstOrDefault();
+                if (failed is not null)
+                {
+                    return Failed($"the test's prelude failed: {failed.Message}");
+                }
+            }
 
             var number = 0;
             foreach (var element in document.Elements)

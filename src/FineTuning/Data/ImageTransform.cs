@@ -11,8 +11,8 @@ namespace FineTuning.Data;
 /// Turns a decoded image into the float32 CHW array a model expects: a crop (center crop after resizing the shorter
 /// side for evaluation; a random resized crop for training), an optional horizontal flip and color jitter, then the
 /// <see cref="Models.Preset"/>'s normalization <c>(v * Scale - Mean[c]) / Std[c]</c> with <c>v</c> in [0, 1] RGB.
-/// Transparent pixels are composited on white. Resizing is one bilinear resample with mipmaps (so large downscales
-/// do not alias), done by SkiaSharp.
+/// Transparent pixels are composited on white. Resizing is one bilinear resample by SkiaSharp, with mipmaps when
+/// shrinking by more than half (so large downscales do not alias).
 /// </summary>
 /// <remarks>
 /// Random choices come from the <see cref="Random"/> passed in; <see cref="RandomFor"/> derives one from a seed, an
@@ -21,7 +21,8 @@ namespace FineTuning.Data;
 /// </remarks>
 public sealed class ImageTransform
 {
-    private static readonly SKSamplingOptions Sampling = new(SKFilterMode.Linear, SKMipmapMode.Linear);
+    private static readonly SKSamplingOptions Mipmapped = new(SKFilterMode.Linear, SKMipmapMode.Linear);
+    private static readonly SKSamplingOptions Bilinear = new(SKFilterMode.Linear);
 
     private readonly float[] _multiply;
     private readonly float[] _add;
@@ -140,7 +141,10 @@ public sealed class ImageTransform
                 canvas.Scale(-1, 1, size / 2f, 0);
             }
 
-            canvas.DrawImage(skImage, source, new SKRect(0, 0, size, size), Sampling, null);
+            // Mipmaps only where bilinear sampling would alias (shrinking by more than 2); building them costs about
+            // as much as the decode, and most resizes shrink less than that.
+            bool shrinkMuch = source.Width > 2 * size || source.Height > 2 * size;
+            canvas.DrawImage(skImage, source, new SKRect(0, 0, size, size), shrinkMuch ? Mipmapped : Bilinear, null);
         }
 
         ToFloats(output.GetPixelSpan(), destination, Augmentation, random);

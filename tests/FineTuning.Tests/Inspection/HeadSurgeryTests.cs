@@ -152,6 +152,25 @@ public class HeadSurgeryTests
     }
 
     [Fact]
+    public void The_MlNet_ResNet18_architecture_is_located_frozen_and_reheaded_like_torchvisions()
+    {
+        manual_seed(11);
+        using var model = new FineTuning.Models.BasicResNet("mlnet-resnet18", [2, 2, 2, 3], 1000);
+
+        Assert.Equal("fc", HeadLocator.Locate(model, [1, 3, 64, 64]).Path);
+        Freezer.FreezeAllBut(model, "fc");
+        var head = HeadSurgery.ReplaceLinearHead(model, 6);
+
+        Assert.Equal((512L * 6) + 6, ParameterCounts.Of(model).Trainable);
+        Assert.Contains("layer4.2.bn2", Freezer.EvalLockedBatchNorms(model));
+        Assert.Equal([6L, 512L], model.state_dict()["fc.weight"].shape);
+        model.eval();
+        using var scope = NewDisposeScope();
+        Assert.Equal([2L, 6L], model.call(randn(2, 3, 64, 64)).shape);
+        Assert.Same(head, ModulePaths.Find(model, "fc"));
+    }
+
+    [Fact]
     public void Bad_paths_and_non_linear_heads_give_clear_errors()
     {
         using var model = torchvision.models.resnet18(num_classes: 10);
