@@ -13,5 +13,7 @@ internal static class CommandCatalog
         yield return WeightsCommand.Create();
         yield return DownloadCommand.Create();
         yield return CostsCommand.Create();
+        yield return TrainCommand.Create();
+        yield return EvaluateCommand.Create();
     }
 }
