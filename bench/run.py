@@ -117,8 +117,8 @@ def write_markdown(args, threads_list, results, load_before, load_after, started
         f"({machine['runtime']}); `finetune` from {os.path.relpath(args.cli, ROOT)}",
         f"- PyTorch {any_py['torch_version']}, torchvision {any_py['torchvision_version']} (Debian python3-torch, "
         f"oneDNN available: {any_py['mkldnn_enabled']}, generic reference BLAS)",
-        f"- Default intra-op threads: TorchSharp {machine['torch_threads'] if threads_list[0] == 0 else 'see note'}"
-        f", PyTorch {any_py['torch_default_threads']}. Each configuration below sets the same count in both.",
+        f"- Default intra-op threads: PyTorch {any_py['torch_default_threads']}; TorchSharp's libtorch uses one per "
+        "core. Each configuration below sets the same count in both.",
         f"- Load average (1, 5, 15 min) before: {load_before[0]:.1f}, {load_before[1]:.1f}, {load_before[2]:.1f}; "
         f"after: {load_after[0]:.1f}, {load_after[1]:.1f}, {load_after[2]:.1f}. A load above the core count means "
         "other work shared the CPUs: trust the ratios (both sides alternate through the same load) more than the "
@@ -165,7 +165,8 @@ def write_markdown(args, threads_list, results, load_before, load_after, started
                 f"{median_of(r, key):.1f}" for key in ("forward_ms", "backward_ms", "optimizer_ms")
                 for r in (ts, py)]) + " |")
         lines.append("")
-    lines += ["## Why the figures differ", "", "See the notes below the tables (written after reading this run).", ""]
+    lines += ["## Why the figures differ", "", "See [ANALYSIS.md](ANALYSIS.md): what was checked, and with which evidence.",
+              ""]
     with open(args.output, "w") as f:
         f.write("\n".join(lines))
 

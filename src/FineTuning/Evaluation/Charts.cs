@@ -19,17 +19,29 @@ public static class Charts
         var loss = multiplot.GetPlot(0);
         var accuracy = multiplot.GetPlot(1);
 
-        loss.Add.Scatter(epochs, history.Select(h => h.TrainLoss).ToArray()).LegendText = "train loss";
+        var trainColor = Colors.C0;
+        var valColor = Colors.C1;
+        var trainLoss = loss.Add.Scatter(epochs, history.Select(h => h.TrainLoss).ToArray(), trainColor);
+        trainLoss.LegendText = "train";
+        var trainAccuracy = accuracy.Add.Scatter(epochs, history.Select(h => h.TrainAccuracy).ToArray(), trainColor);
+        trainAccuracy.LegendText = "train";
         var withVal = history.Where(h => h.ValLoss is not null).ToList();
         if (withVal.Count > 0)
         {
-            loss.Add.Scatter(withVal.Select(h => (double)h.Epoch).ToArray(),
-                withVal.Select(h => h.ValLoss!.Value).ToArray()).LegendText = "validation loss";
-            accuracy.Add.Scatter(withVal.Select(h => (double)h.Epoch).ToArray(),
-                withVal.Select(h => h.ValAccuracy!.Value).ToArray()).LegendText = "validation accuracy";
+            var valEpochs = withVal.Select(h => (double)h.Epoch).ToArray();
+            loss.Add.Scatter(valEpochs, withVal.Select(h => h.ValLoss!.Value).ToArray(), valColor).LegendText =
+                "validation";
+            accuracy.Add.Scatter(valEpochs, withVal.Select(h => h.ValAccuracy!.Value).ToArray(), valColor)
+                .LegendText = "validation";
         }
 
-        accuracy.Add.Scatter(epochs, history.Select(h => h.TrainAccuracy).ToArray()).LegendText = "train accuracy";
+        foreach (var plot in new[] { loss, accuracy })
+        {
+            var step = Math.Max(1, (int)Math.Ceiling(epochs.Length / 20.0));
+            var ticks = epochs.Where((_, i) => i % step == 0).ToArray();
+            plot.Axes.Bottom.SetTicks(ticks,
+                ticks.Select(t => t.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray());
+        }
         loss.Title("Cross-entropy per epoch");
         loss.YLabel("loss (nats)");
         loss.ShowLegend();
@@ -77,13 +89,15 @@ public static class Charts
         var positions = Enumerable.Range(0, n).Select(i => (double)i).ToArray();
         var names = report.Classes.ToArray();
         plot.Axes.Bottom.SetTicks(positions, names);
-        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        plot.Axes.Bottom.TickLabelStyle.Rotation = -45;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+        plot.Axes.Bottom.MinimumSize = 12 + (7 * names.Max(name => name.Length));
         plot.Axes.Left.SetTicks(positions.Reverse().ToArray(), names);
         plot.Axes.SetLimits(-0.5, n - 0.5, -0.5, n - 0.5);
         plot.XLabel("predicted");
         plot.YLabel("actual");
-        plot.Title($"Confusion matrix (accuracy {report.Accuracy:P1}, {report.Images} images)");
+        plot.Title(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Confusion matrix: {report.Images} images, accuracy {report.Accuracy:P1}"));
         var side = size ?? Math.Clamp(300 + (n * 40), 500, 3000);
         SaveAtomically(path, temp => plot.SavePng(temp, side, side));
     }

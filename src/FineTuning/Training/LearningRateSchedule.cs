@@ -36,8 +36,9 @@ public abstract class LearningRateSchedule
     }
 
     /// <summary>
-    /// Cosine annealing over <paramref name="totalSteps"/> steps, from factor 1 at step 0 down to
-    /// <paramref name="minFactor"/> at the last step.
+    /// Cosine annealing over <paramref name="totalSteps"/> steps, from factor 1 at step 0 towards
+    /// <paramref name="minFactor"/>, which it reaches after the last step (as PyTorch's <c>CosineAnnealingLR</c> with
+    /// <c>T_max</c> = total steps), so the last step still learns.
     /// </summary>
     public static LearningRateSchedule Cosine(long totalSteps, double minFactor = 0.0)
     {
@@ -89,7 +90,7 @@ public abstract class LearningRateSchedule
     {
         public override double Factor(long step)
         {
-            var t = Math.Clamp(step, 0, totalSteps - 1) / (double)Math.Max(1, totalSteps - 1);
+            var t = Math.Clamp(step, 0, totalSteps) / (double)totalSteps;
             return minFactor + ((1 - minFactor) * (1 + Math.Cos(Math.PI * t)) / 2);
         }
     }

@@ -1,3 +1,4 @@
+using FineTuning.Inspection;
 using FineTuning.Models;
 using static TorchSharp.torch;
 
@@ -56,6 +57,22 @@ public class ModelZooTests
             Assert.Contains("conv1.weight", keys);
             Assert.Contains("layer4.0.downsample.0.weight", keys);
             Assert.Contains("fc.bias", keys);
+        }
+    }
+
+    [Fact]
+    public void The_mlnet_head_can_be_located_and_replaced_like_torchvisions()
+    {
+        using var model = ModelZoo.Create(ModelZoo.MlNetResNet18Name);
+
+        Assert.Equal("fc", HeadLocator.Locate(model, [1, 3, 64, 64]).Path);
+        HeadSurgery.ReplaceLinearHead(model, 4);
+
+        Assert.Equal([4L, 512], model.state_dict()["fc.weight"].shape);
+        using var scope = NewDisposeScope();
+        using (no_grad())
+        {
+            Assert.Equal([2L, 4], model.call(zeros(2, 3, 64, 64)).shape);
         }
     }
 }

@@ -15,14 +15,16 @@ public class LearningRateScheduleTests
     }
 
     [Fact]
-    public void Cosine_schedule_goes_from_one_to_the_floor_through_the_midpoint()
+    public void Cosine_schedule_goes_from_one_towards_the_floor_reached_after_the_last_step()
     {
         var schedule = LearningRateSchedule.Cosine(5, minFactor: 0.0);
 
         var factors = Enumerable.Range(0, 5).Select(s => schedule.Factor(s)).ToArray();
 
-        // t = step / 4: (1 + cos(pi t)) / 2.
-        Assert.Equal([1, 0.8535533905932737, 0.5, 0.14644660940672627, 0], factors, new ToleranceComparer(1e-12));
+        // t = step / 5: (1 + cos(pi t)) / 2; the floor comes after the last step.
+        Assert.Equal([1, 0.9045084971874737, 0.6545084971874737, 0.3454915028125263, 0.09549150281252629], factors,
+            new ToleranceComparer(1e-12));
+        Assert.Equal(0, schedule.Factor(5), 12);
     }
 
     [Fact]
