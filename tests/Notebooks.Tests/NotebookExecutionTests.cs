@@ -61,6 +61,7 @@ public partial class NotebookExecutionTests(ITestOutputHelper output)
 
     private static void CheckKeyOutputs(string notebook, string text)
     {
+        TrainingNotebookAssertions.Check(Path.GetFileNameWithoutExtension(notebook), text);
         switch (Path.GetFileNameWithoutExtension(notebook))
         {
             case "01-load-and-inspect":
