@@ -5,7 +5,6 @@ using FineTuning.Data;
 using FineTuning.Models;
 using FineTuning.Platform;
 using FineTuning.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FineTuning.Cli.Commands;
@@ -86,7 +85,7 @@ internal static class PredictCommand
             device = Devices.Resolve(deviceName);
             loaded = checkpoint is null
                 ? ModelZoo.Load(name, weights, device: device, progress: CommandOutput.Progress(parse))
-                : LoadCheckpoint(checkpoint, device);
+                : TrainedModel.Load(checkpoint, device);
         }
         catch (Exception e) when (e is ModelLoadException or ArgumentException or InvalidDataException
                                       or FileNotFoundException)
@@ -158,40 +157,6 @@ internal static class PredictCommand
         }
 
         return failures == 0 ? 0 : 1;
-    }
-
-    private static LoadedModel LoadCheckpoint(string path, Device device)
-    {
-        var saved = Checkpoint.Load(path);
-        var info = saved.Info;
-        if (!ModelZoo.IsKnown(info.ModelName))
-        {
-            throw new InvalidDataException($"{path} was trained with model '{info.ModelName}', which is unknown here.");
-        }
-
-        var model = ModelZoo.Create(info.ModelName, info.Classes.Count);
-        try
-        {
-            saved.LoadModel(model);
-        }
-        catch (ArgumentException e)
-        {
-            model.Dispose();
-            throw new InvalidDataException(
-                $"{path}: its weights do not fit a {info.ModelName} with {info.Classes.Count} classes ({e.Message}).");
-        }
-
-        model.eval();
-        if (device.type != DeviceType.CPU)
-        {
-            model.to(device);
-        }
-
-        return new LoadedModel(model, info.ModelName, info.Preset, info.Classes, info.Classes.Count)
-        {
-            HeadIsTrained = true,
-            WeightsSource = path,
-        };
     }
 
     private sealed record PredictionReport(IReadOnlyList<ImagePrediction> Predictions);
