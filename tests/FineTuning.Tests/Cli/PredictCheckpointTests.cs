@@ -5,6 +5,7 @@ using FineTuning.Training;
 
 namespace FineTuning.Tests.Cli;
 
+[Collection(TorchGlobalRandom.Name)]
 public sealed class PredictCheckpointTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("ft-predict-ckpt-").FullName;

@@ -6,6 +6,7 @@ namespace FineTuning.Tests.Costs;
 
 // Small inputs (64x64, batch 2) keep these fast: gradient sizes, accumulation and BatchNorm drift do not depend on
 // the image size. The architecture is torchvision's ResNet-18 with random weights.
+[Collection(TorchGlobalRandom.Name)]
 public class CostProbeTests
 {
     private const int Classes = 10;

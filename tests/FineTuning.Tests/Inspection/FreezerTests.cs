@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace FineTuning.Tests.Inspection;
 
+[Collection(TorchGlobalRandom.Name)]
 public class FreezerTests
 {
     // resnet18 with a 10-way head: 11,689,512 parameters with 1000 classes, minus 513 * 990 for the smaller head.

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace FineTuning.Tests.Inspection;
 
+[Collection(TorchGlobalRandom.Name)]
 public class HeadSurgeryTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using FineTuning.Training;
 
 namespace FineTuning.Tests.Training;
 
+[Collection(TorchGlobalRandom.Name)]
 public sealed class CheckpointTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("ft-ckpt-").FullName;

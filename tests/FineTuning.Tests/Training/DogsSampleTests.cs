@@ -2,6 +2,7 @@ using FineTuning.Training;
 
 namespace FineTuning.Tests.Training;
 
+[Collection(TorchGlobalRandom.Name)]
 public sealed class DogsSampleTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("ft-dogs-").FullName;

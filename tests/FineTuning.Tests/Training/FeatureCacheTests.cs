@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace FineTuning.Tests.Training;
 
+[Collection(TorchGlobalRandom.Name)]
 public sealed class FeatureCacheTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("ft-features-").FullName;

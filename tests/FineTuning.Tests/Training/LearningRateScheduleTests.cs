@@ -2,6 +2,7 @@ using FineTuning.Training;
 
 namespace FineTuning.Tests.Training;
 
+[Collection(TorchGlobalRandom.Name)]
 public class LearningRateScheduleTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 
 namespace FineTuning.Tests.Training;
 
+[Collection(TorchGlobalRandom.Name)]
 public class TrainerTests
 {
     [Theory]

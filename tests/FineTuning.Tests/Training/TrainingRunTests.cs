@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace FineTuning.Tests.Training;
 
+[Collection(TorchGlobalRandom.Name)]
 public sealed class TrainingRunTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("ft-run-").FullName;
