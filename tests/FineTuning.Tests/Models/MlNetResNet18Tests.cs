@@ -112,7 +112,7 @@ public class MlNetResNet18Tests(ITestOutputHelper output)
     private static (float[] Rgb, string Source) TestImage()
     {
         var rgb = new float[3 * 224 * 224];
-        var sample = TestFiles.DogsSample();
+        var sample = DogsSample.Folder();
         var photo = sample is null
             ? null
             : Directory.EnumerateFiles(sample, "*.jpg", SearchOption.AllDirectories).Order().FirstOrDefault();

@@ -1,4 +1,4 @@
-namespace FineTuning.Tests.Training;
+namespace FineTuning.Tests;
 
 /// <summary>The 180 real dog photos (DOGS_DATA, else ../shared/data/dogs-sample next to the repo), when present.</summary>
 internal static class DogsSample
