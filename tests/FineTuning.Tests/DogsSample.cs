@@ -1,6 +1,7 @@
 namespace FineTuning.Tests;
 
-/// <summary>The 180 real dog photos (DOGS_DATA, else ../shared/data/dogs-sample next to the repo), when present.</summary>
+/// <summary>The 180 real dog photos (DOGS_DATA, else ../shared/data/dogs-sample next to the repo), when
+/// present.</summary>
 internal static class DogsSample
 {
     public static string? Folder()

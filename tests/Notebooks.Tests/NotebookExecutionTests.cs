@@ -112,7 +112,8 @@ public sealed class NotebookCollection
     public const string Name = "Notebooks";
 }
 
-/// <summary>The environment a notebook test run uses: quick mode, and the real photos when they are beside us.</summary>
+/// <summary>The environment a notebook test run uses: quick mode, and the real photos when they are beside
+/// us.</summary>
 internal static class QuickMode
 {
     public static void Enable()

@@ -28,7 +28,8 @@ public static class NotebookRunner
 
     /// <param name="notebookPath">The .ipynb file.</param>
     /// <param name="timeout">A limit for the whole notebook.</param>
-    /// <param name="prelude">Code submitted before the first cell (not counted as a cell), e.g. a package source.</param>
+    /// <param name="prelude">Code submitted before the first cell (not counted as a cell), e.g. a package
+    /// source.</param>
     public static async Task<NotebookRun> RunAsync(string notebookPath, TimeSpan timeout, string? prelude = null)
     {
         var path = Path.GetFullPath(notebookPath);

@@ -14,7 +14,8 @@ namespace FineTuning.Costs;
 public static class CostProbe
 {
     /// <summary>Runs the warm-up and timed steps of <paramref name="mode"/> on <paramref name="model"/>.</summary>
-    /// <param name="model">A freshly loaded model on <paramref name="device"/> whose head has the options' classes.</param>
+    /// <param name="model">A freshly loaded model on <paramref name="device"/> whose head has the options'
+    /// classes.</param>
     /// <param name="mode">The mode to measure; it freezes or unfreezes the model accordingly.</param>
     /// <param name="options">Batch, input size, steps, optimizer settings.</param>
     /// <param name="device">The device the model is on; the batch is created there.</param>

@@ -1,6 +1,7 @@
 namespace FineTuning.Costs;
 
-/// <summary>What one cost measurement runs: the synthetic batch, how many steps, and the optimizer's settings.</summary>
+/// <summary>What one cost measurement runs: the synthetic batch, how many steps, and the optimizer's
+/// settings.</summary>
 /// <remarks>
 /// The optimizer is SGD with momentum, as in the question this probe answers: its state is one momentum buffer per
 /// parameter it updates, the same size as that parameter. Adam would hold two such buffers.

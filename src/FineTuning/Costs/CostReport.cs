@@ -17,7 +17,8 @@ public sealed record CostReport
     /// <summary>The model's name, for example <c>mlnet-resnet18</c>.</summary>
     public required string Model { get; init; }
 
-    /// <summary>Whether the model had pretrained weights (costs do not depend on it; it is stated for clarity).</summary>
+    /// <summary>Whether the model had pretrained weights (costs do not depend on it; it is stated for
+    /// clarity).</summary>
     public required bool PretrainedWeights { get; init; }
 
     /// <summary>Outputs of the new head.</summary>

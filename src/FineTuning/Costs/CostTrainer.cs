@@ -24,7 +24,8 @@ public sealed class CostTrainer : IDisposable
     private readonly Device _device;
 
     /// <summary>Prepares <paramref name="model"/> for <paramref name="mode"/> and puts it in training mode.</summary>
-    /// <param name="model">The model, already on its device, with a head named <see cref="CostProbeOptions.HeadName"/>.</param>
+    /// <param name="model">The model, already on its device, with a head named <see
+    /// cref="CostProbeOptions.HeadName"/>.</param>
     /// <param name="mode">Which parameters are frozen and which the optimizer updates.</param>
     /// <param name="options">Learning rate, momentum and the head's name.</param>
     public CostTrainer(nn.Module<Tensor, Tensor> model, CostMode mode, CostProbeOptions options)
@@ -75,7 +76,8 @@ public sealed class CostTrainer : IDisposable
     /// <summary>The head's name among the model's top-level children.</summary>
     public string HeadName { get; }
 
-    /// <summary>The head module, the only part the optimizer updates except in <see cref="CostMode.Unfrozen"/>.</summary>
+    /// <summary>The head module, the only part the optimizer updates except in <see
+    /// cref="CostMode.Unfrozen"/>.</summary>
     public nn.Module<Tensor, Tensor> Head { get; }
 
     /// <summary>Number of parameter elements the optimizer updates.</summary>
@@ -172,7 +174,8 @@ public sealed class CostTrainer : IDisposable
         _optimizer.zero_grad();
     }
 
-    /// <summary>Bytes of the optimizer's state, read from SGD's momentum buffers (zero before the first step).</summary>
+    /// <summary>Bytes of the optimizer's state, read from SGD's momentum buffers (zero before the first
+    /// step).</summary>
     public long OptimizerStateBytes()
     {
         using var scope = NewDisposeScope();

@@ -29,10 +29,12 @@ public sealed record ModeCosts
     /// </summary>
     public required long RetainedGradientBytes { get; init; }
 
-    /// <summary>Bytes of the optimizer's state after a step (SGD: one momentum buffer per optimized parameter).</summary>
+    /// <summary>Bytes of the optimizer's state after a step (SGD: one momentum buffer per optimized
+    /// parameter).</summary>
     public required long OptimizerStateBytes { get; init; }
 
-    /// <summary>Where <see cref="OptimizerStateBytes"/> comes from: read from the optimizer's state, or computed.</summary>
+    /// <summary>Where <see cref="OptimizerStateBytes"/> comes from: read from the optimizer's state, or
+    /// computed.</summary>
     public required string OptimizerStateSource { get; init; }
 
     /// <summary>Median milliseconds of the forward pass and the loss.</summary>

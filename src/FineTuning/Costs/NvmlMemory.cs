@@ -26,7 +26,8 @@ public static class NvmlMemory
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate int MemoryInfoFn(IntPtr device, out MemoryInfo memory);
 
-    /// <summary>Memory in use on CUDA device <paramref name="index"/> in bytes, or null when NVML is unavailable.</summary>
+    /// <summary>Memory in use on CUDA device <paramref name="index"/> in bytes, or null when NVML is
+    /// unavailable.</summary>
     /// <param name="index">The CUDA device index.</param>
     public static long? UsedBytes(int index)
     {

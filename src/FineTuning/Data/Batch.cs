@@ -8,7 +8,8 @@ namespace FineTuning.Data;
 /// </summary>
 public sealed class Batch : IDisposable
 {
-    /// <summary>Creates a batch that takes ownership of <paramref name="images"/> and <paramref name="labels"/>.</summary>
+    /// <summary>Creates a batch that takes ownership of <paramref name="images"/> and <paramref
+    /// name="labels"/>.</summary>
     public Batch(Tensor images, Tensor labels, IReadOnlyList<string> paths)
     {
         Images = images;

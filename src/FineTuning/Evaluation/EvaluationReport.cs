@@ -6,7 +6,8 @@ namespace FineTuning.Evaluation;
 
 /// <summary>Precision and recall of one class.</summary>
 /// <param name="Class">The class name.</param>
-/// <param name="Precision">Of the images predicted as this class, the fraction that are (0..1; 0 when none were).</param>
+/// <param name="Precision">Of the images predicted as this class, the fraction that are (0..1; 0 when none
+/// were).</param>
 /// <param name="Recall">Of the images of this class, the fraction predicted as it (0..1; 0 when it has none).</param>
 /// <param name="Support">Number of images of this class.</param>
 public sealed record ClassMetrics(string Class, double Precision, double Recall, int Support);
@@ -14,7 +15,8 @@ public sealed record ClassMetrics(string Class, double Precision, double Recall,
 /// <summary>A pair of classes that the model mixes up.</summary>
 /// <param name="Actual">The true class.</param>
 /// <param name="Predicted">The class the model chose instead.</param>
-/// <param name="Count">How many images of <paramref name="Actual"/> were predicted as <paramref name="Predicted"/>.</param>
+/// <param name="Count">How many images of <paramref name="Actual"/> were predicted as <paramref
+/// name="Predicted"/>.</param>
 public sealed record ConfusedPair(string Actual, string Predicted, int Count);
 
 /// <summary>An image that the model got wrong.</summary>
@@ -43,7 +45,8 @@ public sealed record EvaluationReport
     [JsonPropertyName("accuracy")]
     public double Accuracy { get; init; }
 
-    /// <summary>Fraction of images whose true class is among the top five predictions (top-k with k = classes when fewer).</summary>
+    /// <summary>Fraction of images whose true class is among the top five predictions (top-k with k = classes when
+    /// fewer).</summary>
     [JsonPropertyName("top5_accuracy")]
     public double Top5Accuracy { get; init; }
 
@@ -55,7 +58,8 @@ public sealed record EvaluationReport
     [JsonPropertyName("confusion_matrix")]
     public required int[][] ConfusionMatrix { get; init; }
 
-    /// <summary>Off-diagonal cells of the confusion matrix with a count above zero, largest first (at most 10).</summary>
+    /// <summary>Off-diagonal cells of the confusion matrix with a count above zero, largest first (at most
+    /// 10).</summary>
     [JsonPropertyName("most_confused")]
     public required IReadOnlyList<ConfusedPair> MostConfused { get; init; }
 

@@ -49,7 +49,8 @@ public static class HeadSurgery
     /// <param name="model">The built model to change in place.</param>
     /// <param name="path">The dotted path of the module to replace: <c>fc</c>, <c>classifier.6</c>.</param>
     /// <param name="newHead">The replacement; it must not already belong to another model.</param>
-    /// <param name="disposeOld">Dispose the old module and its parameters (default); pass false to keep using it.</param>
+    /// <param name="disposeOld">Dispose the old module and its parameters (default); pass false to keep using
+    /// it.</param>
     /// <returns><paramref name="newHead"/>, for chaining.</returns>
     /// <exception cref="ArgumentException">The path names nothing, or the new module cannot take the old one's place.
     /// </exception>

@@ -85,7 +85,8 @@ public static class ModulePaths
         }
     }
 
-    /// <summary>The module's class name without generic arity (<c>Linear</c>, <c>Sequential</c>, <c>ResNet</c>).</summary>
+    /// <summary>The module's class name without generic arity (<c>Linear</c>, <c>Sequential</c>,
+    /// <c>ResNet</c>).</summary>
     /// <param name="module">Any module.</param>
     public static string TypeName(torch.nn.Module module)
     {

@@ -33,7 +33,8 @@ public static class AtomicFile
         }
     }
 
-    /// <summary>Writes <paramref name="text"/> (UTF-8, no byte-order mark) to <paramref name="path"/>, atomically.</summary>
+    /// <summary>Writes <paramref name="text"/> (UTF-8, no byte-order mark) to <paramref name="path"/>,
+    /// atomically.</summary>
     public static void WriteAllText(string path, string text) =>
         Write(path, s =>
         {

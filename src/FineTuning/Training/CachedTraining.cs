@@ -33,7 +33,8 @@ public static class CachedTraining
     /// The same options for a trainer that runs on the head module itself: every group's prefix
     /// <paramref name="headPath"/> becomes the empty prefix (all of the head's parameters).
     /// </summary>
-    /// <exception cref="ArgumentException">A stage trains something outside the head, so features cannot be cached.</exception>
+    /// <exception cref="ArgumentException">A stage trains something outside the head, so features cannot be
+    /// cached.</exception>
     public static TrainingOptions ForHeadModule(TrainingOptions options, string headPath)
     {
         ArgumentNullException.ThrowIfNull(options);

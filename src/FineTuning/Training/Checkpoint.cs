@@ -18,7 +18,8 @@ public sealed record CheckpointInfo
     /// <summary>Format version of the file.</summary>
     public int Format { get; init; } = CurrentFormat;
 
-    /// <summary>The model name in <c>ModelZoo</c> (for example <c>mlnet-resnet18</c>), to rebuild the architecture.</summary>
+    /// <summary>The model name in <c>ModelZoo</c> (for example <c>mlnet-resnet18</c>), to rebuild the
+    /// architecture.</summary>
     public required string ModelName { get; init; }
 
     /// <summary>Class names, in label order: output <c>i</c> of the head is <c>Classes[i]</c>.</summary>
@@ -119,7 +120,8 @@ public sealed class Checkpoint
     }
 
     /// <summary>Reads a checkpoint file.</summary>
-    /// <exception cref="InvalidDataException">The file is not a checkpoint of this library, or is truncated.</exception>
+    /// <exception cref="InvalidDataException">The file is not a checkpoint of this library, or is
+    /// truncated.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     public static Checkpoint Load(string path)
     {

@@ -12,7 +12,8 @@ public enum ScheduleKind
     /// <summary>Cosine annealing from the full rate down to a small fraction of it over the stage.</summary>
     Cosine,
 
-    /// <summary>Warm up from a low rate to the full rate, then anneal far below it (Smith's one-cycle policy).</summary>
+    /// <summary>Warm up from a low rate to the full rate, then anneal far below it (Smith's one-cycle
+    /// policy).</summary>
     OneCycle,
 }
 
@@ -28,7 +29,8 @@ public abstract class LearningRateSchedule
     /// <summary>A schedule that keeps the base rate.</summary>
     public static LearningRateSchedule Constant() => new ConstantSchedule();
 
-    /// <summary>Multiplies the rate by <paramref name="gamma"/> after every <paramref name="stepSize"/> steps.</summary>
+    /// <summary>Multiplies the rate by <paramref name="gamma"/> after every <paramref name="stepSize"/>
+    /// steps.</summary>
     public static LearningRateSchedule Step(long stepSize, double gamma = 0.1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(stepSize, 1);

@@ -7,10 +7,12 @@ namespace FineTuning.Training;
 /// </summary>
 public static class SeededOrder
 {
-    /// <summary>The seed for epoch <paramref name="epoch"/> (0-based) of a run seeded with <paramref name="seed"/>.</summary>
+    /// <summary>The seed for epoch <paramref name="epoch"/> (0-based) of a run seeded with <paramref
+    /// name="seed"/>.</summary>
     public static int EpochSeed(int seed, int epoch) => unchecked((seed * 1_000_003) + (epoch * 7919) + 17);
 
-    /// <summary>A permutation of 0..count-1 for epoch <paramref name="epoch"/> of a run seeded with <paramref name="seed"/>.</summary>
+    /// <summary>A permutation of 0..count-1 for epoch <paramref name="epoch"/> of a run seeded with <paramref
+    /// name="seed"/>.</summary>
     public static int[] Permutation(int count, int seed, int epoch)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);

@@ -9,7 +9,8 @@ namespace FineTuning.Training;
 /// </summary>
 public sealed class TensorDataSet : IDisposable
 {
-    /// <summary>Creates a set that takes ownership of <paramref name="inputs"/> [N, ...] and <paramref name="labels"/> [N].</summary>
+    /// <summary>Creates a set that takes ownership of <paramref name="inputs"/> [N, ...] and <paramref name="labels"/>
+    /// [N].</summary>
     public TensorDataSet(Tensor inputs, Tensor labels, IReadOnlyList<string> paths)
     {
         ArgumentNullException.ThrowIfNull(inputs);

@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 
 namespace FineTuning.Training;
 
-/// <summary>Loads a model trained by <see cref="TrainingRun"/> from its checkpoint, ready to predict breed names.</summary>
+/// <summary>Loads a model trained by <see cref="TrainingRun"/> from its checkpoint, ready to predict breed
+/// names.</summary>
 public static class TrainedModel
 {
     /// <summary>

@@ -33,7 +33,8 @@ public sealed class Trainer : IDisposable
     private int _optimizerStage = -1;
     private IReadOnlyList<LearningRateGroup> _groups = [];
 
-    /// <summary>Creates a trainer for <paramref name="model"/>, which must already be on <paramref name="device"/>.</summary>
+    /// <summary>Creates a trainer for <paramref name="model"/>, which must already be on <paramref
+    /// name="device"/>.</summary>
     public Trainer(nn.Module<Tensor, Tensor> model, TrainingOptions options, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -148,7 +149,8 @@ public sealed class Trainer : IDisposable
         double.IsPositiveInfinity(BestValidationLoss) ? null : BestValidationLoss, EpochsWithoutImprovement,
         StoppedEarly);
 
-    /// <summary>The optimizer's state as bytes (TorchSharp's <c>save_state_dict</c> format); null before training.</summary>
+    /// <summary>The optimizer's state as bytes (TorchSharp's <c>save_state_dict</c> format); null before
+    /// training.</summary>
     public byte[]? SaveOptimizerState()
     {
         if (_optimizer is not OptimizerHelper helper)

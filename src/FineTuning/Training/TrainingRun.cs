@@ -33,7 +33,8 @@ public sealed record TrainingRunOptions
     /// <summary>Epochs of the first stage.</summary>
     public int Epochs { get; init; } = 5;
 
-    /// <summary>Stages to unfreeze in a second stage, top first (for example <c>layer4</c>, <c>layer3</c>); empty for none.</summary>
+    /// <summary>Stages to unfreeze in a second stage, top first (for example <c>layer4</c>, <c>layer3</c>); empty for
+    /// none.</summary>
     public IReadOnlyList<string> Unfreeze { get; init; } = [];
 
     /// <summary>Epochs of the second stage (used when <see cref="Unfreeze"/> is not empty).</summary>
@@ -112,7 +113,8 @@ public static class TrainingRun
     /// <param name="options">The run's settings.</param>
     /// <param name="progress">Per-batch progress.</param>
     /// <param name="messages">One-line notes for the user (data set size, skipped files, cache use, resume).</param>
-    /// <param name="cancellationToken">Stops after the current batch; the last finished epoch's checkpoint stays.</param>
+    /// <param name="cancellationToken">Stops after the current batch; the last finished epoch's checkpoint
+    /// stays.</param>
     public static TrainingRunResult Run(
         TrainingRunOptions options, IProgress<TrainingProgress>? progress = null, IProgress<string>? messages = null,
         CancellationToken cancellationToken = default)

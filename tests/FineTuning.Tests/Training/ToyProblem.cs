@@ -3,7 +3,8 @@ using static TorchSharp.torch;
 
 namespace FineTuning.Tests.Training;
 
-/// <summary>A small separable problem (4 Gaussian clusters in 8 dimensions) and a model with a BatchNorm body.</summary>
+/// <summary>A small separable problem (4 Gaussian clusters in 8 dimensions) and a model with a BatchNorm
+/// body.</summary>
 internal static class ToyProblem
 {
     public const int Classes = 4;

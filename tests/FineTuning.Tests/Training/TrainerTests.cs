@@ -119,7 +119,8 @@ public class TrainerTests
     }
 }
 
-/// <summary>An <see cref="IProgress{T}"/> that reports on the calling thread (Progress posts to the thread pool).</summary>
+/// <summary>An <see cref="IProgress{T}"/> that reports on the calling thread (Progress posts to the thread
+/// pool).</summary>
 internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
 {
     public void Report(T value) => report(value);
